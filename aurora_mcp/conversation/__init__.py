@@ -1,0 +1,1 @@
+"""Conversation: thread state, outlines, follow-up references and query condensing."""

@@ -1,0 +1,1 @@
+"""PostgreSQL: pool, migrations, embedded server and one repository per table."""

@@ -1,0 +1,1 @@
+"""Aurora repositories layer."""

@@ -1,0 +1,1 @@
+"""Dense embedders and the sparse BM25 encoder."""

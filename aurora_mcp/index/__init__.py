@@ -1,0 +1,1 @@
+"""Vector index: Qdrant engines behind one contract."""

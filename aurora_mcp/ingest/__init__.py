@@ -1,0 +1,1 @@
+"""Ingestion: docling parsing, section-aware chunking, embedding, indexing, job bookkeeping."""

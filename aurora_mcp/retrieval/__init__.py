@@ -1,0 +1,1 @@
+"""Retrieval: hybrid search with MMR, citations and the query log."""
