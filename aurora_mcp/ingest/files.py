@@ -10,7 +10,7 @@ import anyio
 from pydantic import BaseModel
 
 from aurora_mcp.errors import FileRejected
-from aurora_mcp.ingest.formats import detect_format
+from aurora_mcp.ingest.formats import format_for, sniff
 
 _READ_BLOCK = 1024 * 1024
 
@@ -41,10 +41,12 @@ async def inspect_file(path: Path, *, filename: str, max_bytes: int) -> FileFact
             f"{filename}: {size / 1048576:.1f} MiB is over the {max_bytes / 1048576:.0f} MiB limit "
             "(raise AURORA_MAX_FILE_MB to accept it)"
         )
-    fmt = detect_format(path, filename=filename)
+    fmt = format_for(filename)
+    await anyio.to_thread.run_sync(sniff, path, fmt)
     digest = await anyio.to_thread.run_sync(_sha256, path)
-    safe_name = Path(filename.replace("\\", "/")).name or f"upload.{fmt.ext}"
-    return FileFacts(sha256=digest, byte_size=size, ext=fmt.ext, mime_type=fmt.mime_type, safe_name=safe_name)
+    ext = fmt.kind.value
+    safe_name = Path(filename.replace("\\", "/")).name or f"upload.{ext}"
+    return FileFacts(sha256=digest, byte_size=size, ext=ext, mime_type=fmt.mime_type, safe_name=safe_name)
 
 
 def _sha256(path: Path) -> str:

@@ -15,6 +15,7 @@ class Section(BaseModel):
     level: int = Field(ge=1)
     page: int | None = None
     ordinal: int = Field(description="position among all sections, 0-based")
+    item_ref: str | None = Field(default=None, description="self_ref of the heading in the docling JSON")
 
 
 class ParsedDocument(BaseModel):

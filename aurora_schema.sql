@@ -1,0 +1,1 @@
+aurora_mcp/sql/aurora_schema.sql
