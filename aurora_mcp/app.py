@@ -120,7 +120,9 @@ class Aurora:
         self.retrieval = RetrievalService(
             pool=pool, index=index, embedder=self._embedder, sparse=sparse, query_log=query_log
         )
-        self.conversation = ConversationService(pool=pool, store=store, retrieval=self.retrieval, query_log=query_log)
+        self.conversation = ConversationService(
+            pool=pool, documents=self.documents, retrieval=self.retrieval, query_log=query_log
+        )
 
     async def _database_dsn(self) -> str:
         url = self.settings.database.database_url

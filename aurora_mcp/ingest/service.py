@@ -246,7 +246,12 @@ class IngestService:
         raw = await self._store.put_file(UPLOADS_BUCKET, raw_key, path, content_type=facts.mime_type)
         await self._docs.set_uri(self._pool, tenant, doc_id, raw.uri)
         await self._artifacts.add(
-            self._pool, tenant, doc_id, kind="original", uri_s3=raw.uri, size_bytes=raw.size_bytes,
+            self._pool,
+            tenant,
+            doc_id,
+            kind="original",
+            uri_s3=raw.uri,
+            size_bytes=raw.size_bytes,
             extra={"name": facts.safe_name, "filename": doc.filename},
         )
         metrics["seconds_upload"] = round(time.perf_counter() - stage, 3)
@@ -260,8 +265,15 @@ class IngestService:
         title = metadata.title or parsed.title or doc.title
         json_uri, md_uri = await self._store_artifacts(tenant, doc_id, parsed)
         await self._docs.set_status(
-            self._pool, tenant, doc_id, "parsed", page_count=parsed.page_count, lang=lang, title=title,
-            docling_json_path=json_uri, markdown_path=md_uri,
+            self._pool,
+            tenant,
+            doc_id,
+            "parsed",
+            page_count=parsed.page_count,
+            lang=lang,
+            title=title,
+            docling_json_path=json_uri,
+            markdown_path=md_uri,
         )
         await report(0.3, 1.0, f"parsed {parsed.page_count or 0} page(s), {len(parsed.sections)} section(s)")
 
@@ -310,17 +322,22 @@ class IngestService:
             ("document.md", "markdown", parsed.markdown.encode(), "text/markdown; charset=utf-8", {}),
             (OUTLINE_ARTIFACT, "docling_analysis_json", _json_bytes(outline), "application/json", outline),
         ):
-            info = await self._store.put_bytes(ARTIFACTS_BUCKET, object_key(tenant, doc_id, name), body, content_type=ctype)
+            info = await self._store.put_bytes(
+                ARTIFACTS_BUCKET, object_key(tenant, doc_id, name), body, content_type=ctype
+            )
             await self._artifacts.add(
-                self._pool, tenant, doc_id, kind=kind, uri_s3=info.uri, size_bytes=info.size_bytes,
+                self._pool,
+                tenant,
+                doc_id,
+                kind=kind,
+                uri_s3=info.uri,
+                size_bytes=info.size_bytes,
                 extra={"name": name, **extra},
             )
             written.append(info.uri)
         return written[0], written[1]
 
-    async def _embed(
-        self, doc_id: str, tenant: str, chunks: list[Chunk], report: ProgressCallback
-    ) -> list[ChunkPoint]:
+    async def _embed(self, doc_id: str, tenant: str, chunks: list[Chunk], report: ProgressCallback) -> list[ChunkPoint]:
         points: list[ChunkPoint] = []
         for start in range(0, len(chunks), EMBED_BATCH):
             batch = chunks[start : start + EMBED_BATCH]

@@ -43,8 +43,16 @@ class SearchFilters(BaseModel):
     updated_before: datetime | None = None
 
     @field_validator(
-        "project", "workspace", "tags_any", "tags_all", "source_app", "sensitivity", "lang", "file_ext",
-        "document_ids", mode="before",
+        "project",
+        "workspace",
+        "tags_any",
+        "tags_all",
+        "source_app",
+        "sensitivity",
+        "lang",
+        "file_ext",
+        "document_ids",
+        mode="before",
     )
     @classmethod
     def _listify(cls, value: Any) -> Any:

@@ -44,10 +44,9 @@ class QueryLogWriter:
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         await self._send.aclose()
-        if self._task_group is None:
-            return
-        with anyio.CancelScope(shield=True):
-            await self._task_group.__aexit__(None, None, None)
+        if self._task_group is not None:
+            # Closing the channel ends `_run` after it has written what is pending; exiting waits for that.
+            await self._task_group.__aexit__(exc_type, exc, tb)
 
     def submit(self, entry: QueryLogEntry) -> None:
         """Queue a row without waiting; if the buffer is full (database down for long), drop it and say so."""

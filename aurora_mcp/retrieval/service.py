@@ -82,8 +82,12 @@ class RetrievalService:
                 latency_ms=latency_ms,
                 model=self._embedder.model_name,
                 citations=[
-                    {"document_id": c.document_id, "chunk_index": c.chunk_index, "section_id": c.section_id,
-                     "score": c.score}
+                    {
+                        "document_id": c.document_id,
+                        "chunk_index": c.chunk_index,
+                        "section_id": c.section_id,
+                        "score": c.score,
+                    }
                     for c in citations
                 ],
                 thread_id=request.thread_id,
@@ -131,11 +135,9 @@ class RetrievalService:
     ) -> list[IndexHit]:
         dense = await self._embedder.embed_query(query_text)
         sparse = self._sparse.encode_query(query_text)
-        if not sparse.indices and request.mode is SearchMode.HYBRID:
-            # Only stopwords or symbols: BM25 has nothing to say, so do not let an empty prefetch dilute RRF.
-            mode = SearchMode.DENSE
-        else:
-            mode = request.mode
+        # Only stopwords or symbols: BM25 has nothing to say, so an empty prefetch must not dilute the fusion.
+        empty_sparse = not sparse.indices and request.mode is SearchMode.HYBRID
+        mode = SearchMode.DENSE if empty_sparse else request.mode
         hits = await self._index.query(
             HybridQuery(
                 dense=dense,
