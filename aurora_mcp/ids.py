@@ -16,4 +16,6 @@ def parse_uuid(value: str, *, field: str = "id") -> str:
     try:
         return str(uuid.UUID(str(value).strip()))
     except (ValueError, AttributeError):
-        raise InvalidInput(f"{field} must be a UUID such as 0f8fad5b-d9cb-469f-a165-70867728950e, got {value!r}") from None
+        raise InvalidInput(
+            f"{field} must be a UUID such as 0f8fad5b-d9cb-469f-a165-70867728950e, got {value!r}"
+        ) from None
