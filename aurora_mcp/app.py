@@ -88,6 +88,7 @@ class Aurora:
 
         self._embedder = self._embedder_override or create_dense_embedder(settings.embedding)
         self._stack.push_async_callback(self._embedder.close)
+        await self._embedder.start()
         sparse = self._sparse_override or create_sparse_encoder()
 
         index = create_vector_index(settings)

@@ -37,6 +37,9 @@ class DenseEmbedder(ABC):
     def token_counter(self) -> TokenCounter:
         """The tokenizer the chunker uses to size chunks for this model."""
 
+    async def start(self) -> None:  # noqa: B027 - optional hook
+        """Finish start-up before `dimension` is read (a remote model may have to be asked for its size)."""
+
     async def close(self) -> None:  # noqa: B027 - optional hook
         """Release sessions or HTTP clients."""
 
