@@ -92,7 +92,10 @@ class VectorIndex(ABC):
 
     @abstractmethod
     async def ensure_collection(self, dense_dimension: int) -> None:
-        """Create the collection and payload indexes if missing; raise `DimensionMismatch` if sizes differ."""
+        """Open the engine, create the collection and payload indexes if missing; call it before anything else.
+
+        Raises `DimensionMismatch` if the existing collection's dense size differs from `dense_dimension`.
+        """
 
     @abstractmethod
     async def upsert(self, points: list[ChunkPoint]) -> None:
@@ -119,6 +122,9 @@ class VectorIndex(ABC):
         self, tenant_id: str, document_id: str, *, chunk_from: int = 0, chunk_to: int | None = None
     ) -> list[IndexHit]:
         """Points of one document ordered by chunk_index, optionally restricted to [chunk_from, chunk_to]."""
+
+    async def optimize(self) -> None:  # noqa: B027 - optional hook, engines that index in the background skip it
+        """Build pending search indexes now (embedded engines); a no-op where the engine optimizes by itself."""
 
     @abstractmethod
     async def ping(self) -> str:
