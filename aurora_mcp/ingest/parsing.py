@@ -256,6 +256,24 @@ def _text_document(data: bytes, filename: str) -> DoclingDocument:
     return doc
 
 
+CALLOUT_LABELS = frozenset(
+    {
+        "tip",
+        "note",
+        "warning",
+        "caution",
+        "important",
+        "hint",
+        "astuce",
+        "remarque",
+        "attention",
+        "avertissement",
+        "important :",
+        "note :",
+    }
+)
+
+
 def build_outline(
     doc: DoclingDocument, *, fallback_title: str, headings_name_it: bool = True
 ) -> tuple[str, list[Section]]:
@@ -274,6 +292,9 @@ def build_outline(
             heads.append((item, 0))
         elif isinstance(item, SectionHeaderItem) and item.text.strip():
             heads.append((item, item.level))
+    # Callout labels ("Tip", "Note", "Warning" boxes in manuals) are headings to docling but not sections a reader
+    # would cite: their text stays in the enclosing section.
+    heads = [(item, level) for item, level in heads if " ".join(item.text.split()).lower() not in CALLOUT_LABELS]
     titles = [item for item, level in heads if level == 0]
     if titles:
         title = titles[0].text.strip()

@@ -219,3 +219,16 @@ def test_the_layout_pipeline_without_its_models_is_a_configuration_error_with_th
 def test_auto_falls_back_to_the_native_pipeline_when_layout_models_are_missing(tmp_path: Path) -> None:
     assert not layout_models_available(tmp_path)
     assert DoclingParser(pdf_pipeline=PdfPipeline.AUTO, artifacts_path=tmp_path).pdf_pipeline_name == "native-pdf"
+
+
+def test_callout_boxes_of_a_manual_are_not_numbered_as_sections(tmp_path: Path) -> None:
+    page = tmp_path / "manual.html"
+    page.write_text(
+        "<html><body><h1>25.1. Routine Vacuuming</h1><h2>25.1.1. Basics</h2><p>Vacuum often.</p>"
+        "<div class='tip'><h3>Tip</h3><p>Use autovacuum.</p></div><h2>25.1.2. Disk Space</h2><p>Reclaim.</p>"
+        "<div class='note'><h3>Note</h3><p>VACUUM FULL locks.</p></div></body></html>",
+        encoding="utf-8",
+    )
+    parsed = DoclingParser().parse_sync(page, "manual.html")
+    assert parsed.title == "25.1. Routine Vacuuming"
+    assert [(s.section_id, s.title) for s in parsed.sections] == [("S1", "25.1.1. Basics"), ("S2", "25.1.2. Disk Space")]
