@@ -102,7 +102,6 @@ async def _ingest_async(settings: AppSettings, args: argparse.Namespace) -> int:
     from aurora_mcp.app import Aurora
     from aurora_mcp.cli.main import err, out
     from aurora_mcp.errors import AuroraError
-    from aurora_mcp.ingest.files import inspect_file
     from aurora_mcp.ingest.formats import SUPPORTED_EXTENSIONS
     from aurora_mcp.ingest.service import DocumentMetadata
 
@@ -125,7 +124,6 @@ async def _ingest_async(settings: AppSettings, args: argparse.Namespace) -> int:
 
                 try:
                     if args.queue:
-                        await inspect_file(path, filename=path.name, max_bytes=settings.ingest.max_file_bytes)
                         job_id = await app.ingest.enqueue_path(scope, path, metadata=metadata)
                         rows.append(Row(str(path), "queued", detail=f"job {job_id}"))
                     else:

@@ -16,7 +16,7 @@ from aurora_mcp.db.repositories.thread_state import ThreadStateRepository
 from aurora_mcp.documents import DocumentService
 from aurora_mcp.errors import InvalidInput
 from aurora_mcp.ids import parse_uuid
-from aurora_mcp.retrieval.models import FollowupContext, SearchFilters, SearchRequest
+from aurora_mcp.retrieval.models import Citation, FollowupContext, SearchFilters, SearchRequest
 from aurora_mcp.retrieval.query_log import QueryLogWriter
 from aurora_mcp.retrieval.service import RetrievalService
 from aurora_mcp.scope import TenantScope
@@ -156,7 +156,10 @@ class ConversationService:
                 filters=SearchFilters(document_ids=doc_ids or None),
                 thread_id=thread_id,
             )
-            response.search = await self._retrieval.search(scope, request, followup=context)
+            found = await self._retrieval.search(scope, request, followup=context)
+            if resolution.section is not None:
+                found.results = _section_first(found.results, resolution.section.id)
+            response.search = found
             return response
         self._query_log.submit(
             QueryLogEntry(
@@ -190,6 +193,14 @@ class ConversationService:
             last_answer_query_id=str(state.last_answer_query_id) if state and state.last_answer_query_id else None,
             updated_at=state.updated_at if state else None,
         )
+
+
+def _section_first(results: list[Citation], section_id: str) -> list[Citation]:
+    """Passages of the referenced section (or its sub-sections) first, the rest after, each group in rank order:
+    the user pointed at that section, so its text answers before neighbouring context."""
+    inside = [c for c in results if c.section_id == section_id or (c.section_id or "").startswith(section_id + ".")]
+    ordered = inside + [c for c in results if c not in inside]
+    return [c.model_copy(update={"rank": rank}) for rank, c in enumerate(ordered, start=1)]
 
 
 def _thread(thread_id: str) -> str:

@@ -433,9 +433,14 @@ class IngestService:
     async def enqueue_path(
         self, scope: TenantScope, path: Path, *, filename: str | None = None, metadata: DocumentMetadata | None = None
     ) -> str:
-        """Stage a file in the uploads bucket and queue a job for any worker; returns the job id."""
+        """Check the file as a worker would, stage it in the uploads bucket and queue a job; returns the job id.
+
+        Raises:
+            FileRejected, UnsupportedFormat: refused now rather than failed later by a worker.
+        """
         filename = filename or path.name
         metadata = metadata or DocumentMetadata()
+        await inspect_file(path, filename=filename, max_bytes=self._settings.max_file_bytes)
         staged_key = f"{scope.tenant_id}/_queue/{uuid.uuid4().hex}/{Path(filename).name or 'upload'}"
         await self._store.put_file(UPLOADS_BUCKET, staged_key, path)
         job = await self._jobs.create(

@@ -15,7 +15,7 @@ from mcp_types import CallToolResult, ToolAnnotations
 from pydantic import Field
 
 from aurora_mcp.errors import FileRejected, InvalidInput
-from aurora_mcp.ingest.files import inspect_file, resolve_allowed_path
+from aurora_mcp.ingest.files import resolve_allowed_path
 from aurora_mcp.ingest.service import DocumentMetadata, IngestResult, JobView
 from aurora_mcp.server.common import scope_of, structured
 from aurora_mcp.server.errors import tool_errors
@@ -85,7 +85,6 @@ async def ingest_file(
         real = resolve_allowed_path(path, state.settings.ingest.allowed_roots or default_roots())
         name = filename or real.name
         if not wait:
-            await inspect_file(real, filename=name, max_bytes=max_bytes)  # refuse now what a worker would refuse
             job_id = await ingest.enqueue_path(scope, real, filename=name, metadata=metadata)
             return _queued(job_id, name)
         result = await ingest.ingest_path(scope, real, filename=name, metadata=metadata, progress=ctx.report_progress)
@@ -97,7 +96,6 @@ async def ingest_file(
             with tempfile.TemporaryDirectory(prefix="aurora-mcp-") as tmp:
                 staged = Path(tmp) / f"upload{Path(filename).suffix.lower()}"
                 await anyio.Path(staged).write_bytes(data)
-                await inspect_file(staged, filename=filename, max_bytes=max_bytes)
                 job_id = await ingest.enqueue_path(scope, staged, filename=filename, metadata=metadata)
             return _queued(job_id, filename)
         result = await ingest.ingest_bytes(

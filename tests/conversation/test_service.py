@@ -65,6 +65,7 @@ async def test_tell_me_more_about_s2_resolves_and_searches_within_the_document(
     assert answer.ref_type == "section_id" and answer.document_ids == [doc_id]
     assert "Risks" in (answer.standalone_query or "")
     assert answer.search is not None and answer.search.results[0].section_title == "Risks"
+    assert [c.rank for c in answer.search.results] == list(range(1, len(answer.search.results) + 1))
     await aurora.retrieval._query_log.flush()
     row = await QueryLogRepository().get(aurora.pool, scope.tenant_id, answer.search.query_id)
     assert row.followup_resolved is True and row.followup_section_id == "S2" and row.followup_ref_type == "section_id"
