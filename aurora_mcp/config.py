@@ -138,6 +138,24 @@ class ServerSettings(BaseSettings):
     log_level: str = "INFO"
 
 
+class SecretsSettings(BaseSettings):
+    """The master key that encrypts tenants' provider keys (`api_keys.key_cipher`); unset → keys cannot be stored."""
+
+    model_config = _COMMON
+
+    master_key: SecretStr | None = Field(
+        default=None, description="base64 of 32 random bytes (`aurora-mcp keys rotate-master --generate` makes one)"
+    )
+
+
+class BackupSettings(BaseSettings):
+    """Backups in the `aurorarag-backups` bucket."""
+
+    model_config = _COMMON
+
+    backup_keep: int = Field(default=7, ge=1, description="complete backups kept; older ones are pruned after each")
+
+
 class AppSettings(BaseSettings):
     """Everything Aurora needs, one sub-model per subsystem; `AppSettings()` reads the environment."""
 
@@ -150,6 +168,8 @@ class AppSettings(BaseSettings):
     embedding: EmbeddingSettings = Field(default_factory=EmbeddingSettings)
     ingest: IngestSettings = Field(default_factory=IngestSettings)
     server: ServerSettings = Field(default_factory=ServerSettings)
+    secrets: SecretsSettings = Field(default_factory=SecretsSettings)
+    backup: BackupSettings = Field(default_factory=BackupSettings)
 
     @property
     def postgres_dir(self) -> Path:

@@ -402,16 +402,22 @@ class IngestService:
     async def run_queued(self, *, idle_seconds: float = 2.0, once: bool = False) -> int:
         """Worker loop: claim queued jobs with SKIP LOCKED and run them; returns how many ran (for `once`)."""
         ran = 0
+        unoptimized = 0
         while True:
             await self._jobs.requeue_stale(self._pool, self._settings.stale_job_minutes, 3)
             job = await self._jobs.claim_next(self._pool, self.worker_name)
             if job is None:
+                if unoptimized:
+                    # The queue is drained: build the index now, when the engine blocking costs nobody.
+                    await self._index.optimize()
+                    unoptimized = 0
                 if once:
                     return ran
                 await anyio.sleep(idle_seconds)
                 continue
             await self._run_claimed(job)
             ran += 1
+            unoptimized += 1
 
     async def _run_claimed(self, job: IngestionJob) -> None:
         params = job.params or {}
