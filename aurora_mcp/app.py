@@ -20,6 +20,7 @@ from aurora_mcp.index.base import VectorIndex
 from aurora_mcp.index.factory import create_vector_index
 from aurora_mcp.ingest.chunking import SectionChunker
 from aurora_mcp.ingest.parsing import DoclingParser
+from aurora_mcp.ingest.queue import IngestQueue
 from aurora_mcp.ingest.service import IngestService
 from aurora_mcp.retrieval.query_log import QueryLogWriter
 from aurora_mcp.retrieval.service import RetrievalService
@@ -55,6 +56,7 @@ class Aurora:
         self._store: ObjectStore | None = None
         self._embedder: DenseEmbedder | None = None
         self.ingest: IngestService
+        self.queue: IngestQueue
         self.retrieval: RetrievalService
         self.conversation: ConversationService
         self.documents: DocumentService
@@ -118,6 +120,7 @@ class Aurora:
             sparse=sparse,
             documents=self.documents,
         )
+        self.queue = IngestQueue(settings=settings.ingest, pool=pool, store=store, index=index, ingest=self.ingest)
         self.retrieval = RetrievalService(
             pool=pool, index=index, embedder=self._embedder, sparse=sparse, query_log=query_log
         )

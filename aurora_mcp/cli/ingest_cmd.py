@@ -124,7 +124,7 @@ async def _ingest_async(settings: AppSettings, args: argparse.Namespace) -> int:
 
                 try:
                     if args.queue:
-                        job_id = await app.ingest.enqueue_path(scope, path, metadata=metadata)
+                        job_id = await app.queue.enqueue_path(scope, path, metadata=metadata)
                         rows.append(Row(str(path), "queued", detail=f"job {job_id}"))
                     else:
                         result = await app.ingest.ingest_path(scope, path, metadata=metadata, progress=report)

@@ -46,7 +46,7 @@ def _worker(settings: AppSettings, args: argparse.Namespace) -> int:
 
     async def body() -> int:
         async with Aurora(settings) as app:
-            ran = await app.ingest.run_queued(idle_seconds=args.idle_seconds, once=args.once)
+            ran = await app.queue.run_queued(idle_seconds=args.idle_seconds, once=args.once)
         err.print(f"worker ran {ran} job(s)")
         return 0
 

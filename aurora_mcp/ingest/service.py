@@ -7,15 +7,13 @@ import logging
 import tempfile
 import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import anyio
 import asyncpg
-from pydantic import BaseModel, Field
 
 from aurora_mcp.config import IngestSettings
 from aurora_mcp.db.records import Document, IngestionJob
@@ -32,52 +30,13 @@ from aurora_mcp.ingest.chunking import SectionChunker
 from aurora_mcp.ingest.files import FileFacts, inspect_file
 from aurora_mcp.ingest.models import Chunk, ParsedDocument
 from aurora_mcp.ingest.parsing import DoclingParser
+from aurora_mcp.ingest.results import DocumentMetadata, IngestResult, JobView, ProgressCallback
 from aurora_mcp.scope import TenantScope
 from aurora_mcp.storage.base import ARTIFACTS_BUCKET, UPLOADS_BUCKET, ObjectStore, object_key
 
 logger = logging.getLogger(__name__)
 
-ProgressCallback = Callable[[float, float | None, str], Awaitable[None]]
 EMBED_BATCH = 64
-
-
-class DocumentMetadata(BaseModel):
-    """Caller-supplied metadata; every field ends up in the chunk payload and can be filtered on."""
-
-    title: str | None = Field(default=None, description="overrides the title docling finds")
-    project: str | None = None
-    workspace: str | None = None
-    tags: list[str] = Field(default_factory=list)
-    sensitivity: str | None = None
-    source_app: str | None = None
-    external_id: str | None = Field(default=None, description="stable id in the source system; new content replaces")
-    doc_version: str | None = None
-
-
-class IngestResult(BaseModel):
-    job_id: str
-    document_id: str | None
-    status: Literal["done", "skipped", "failed"]
-    filename: str
-    title: str | None = None
-    pages: int | None = None
-    chunks: int = 0
-    sections: int = 0
-    reason: str | None = Field(default=None, description="why it was skipped or failed")
-    replaced_document_ids: list[str] = Field(default_factory=list)
-    metrics: dict[str, Any] = Field(default_factory=dict)
-
-
-class JobView(BaseModel):
-    job_id: str
-    status: str
-    document_id: str | None
-    filename: str | None
-    error: str | None
-    metrics: dict[str, Any] = Field(default_factory=dict)
-    created_at: datetime | None = None
-    started_at: datetime | None = None
-    finished_at: datetime | None = None
 
 
 async def _no_progress(progress: float, total: float | None, message: str) -> None:
@@ -139,7 +98,7 @@ class IngestService:
         progress: ProgressCallback | None = None,
     ) -> IngestResult:
         """Ingest content sent by the caller (MCP `content`), through a private temp file."""
-        async with _temp_copy(data, filename) as path:
+        async with temp_copy(data, filename) as path:
             return await self.ingest_path(scope, path, filename=filename, metadata=metadata, progress=progress)
 
     async def ingest_path(
@@ -399,71 +358,13 @@ class IngestService:
         except Exception:  # the original error matters more; log this one and let that propagate
             logger.exception("could not record the failure of job %s", job_id)
 
-    async def run_queued(self, *, idle_seconds: float = 2.0, once: bool = False) -> int:
-        """Worker loop: claim queued jobs with SKIP LOCKED and run them; returns how many ran (for `once`)."""
-        ran = 0
-        unoptimized = 0
-        while True:
-            await self._jobs.requeue_stale(self._pool, self._settings.stale_job_minutes, 3)
-            job = await self._jobs.claim_next(self._pool, self.worker_name)
-            if job is None:
-                if unoptimized:
-                    # The queue is drained: build the index now, when the engine blocking costs nobody.
-                    await self._index.optimize()
-                    unoptimized = 0
-                if once:
-                    return ran
-                await anyio.sleep(idle_seconds)
-                continue
-            await self._run_claimed(job)
-            ran += 1
-            unoptimized += 1
-
-    async def _run_claimed(self, job: IngestionJob) -> None:
-        params = job.params or {}
-        source = job.source or {}
-        scope = TenantScope(
-            tenant_id=str(job.tenant_id), tenant_slug="", caller_app=params.get("caller_app") or "worker"
-        )
-        filename = params.get("filename") or "upload"
-        metadata = DocumentMetadata.model_validate(params.get("metadata") or {})
-        bucket, key = source.get("bucket"), source.get("key")
-        if not bucket or not key:
-            await self._jobs.fail(self._pool, scope.tenant_id, str(job.id), "job has no staged upload to read")
-            return
-        async with _temp_copy(b"", filename) as path:
-            await self._store.get_file(bucket, key, path)
-            await self.ingest_path(scope, path, filename=filename, metadata=metadata, job=job)
-        await self._store.delete(bucket, key)
-
-    async def enqueue_path(
-        self, scope: TenantScope, path: Path, *, filename: str | None = None, metadata: DocumentMetadata | None = None
-    ) -> str:
-        """Check the file as a worker would, stage it in the uploads bucket and queue a job; returns the job id.
-
-        Raises:
-            FileRejected, UnsupportedFormat: refused now rather than failed later by a worker.
-        """
-        filename = filename or path.name
-        metadata = metadata or DocumentMetadata()
-        await inspect_file(path, filename=filename, max_bytes=self._settings.max_file_bytes)
-        staged_key = f"{scope.tenant_id}/_queue/{uuid.uuid4().hex}/{Path(filename).name or 'upload'}"
-        await self._store.put_file(UPLOADS_BUCKET, staged_key, path)
-        job = await self._jobs.create(
-            self._pool,
-            scope.tenant_id,
-            params={"filename": filename, "metadata": metadata.model_dump(), "caller_app": scope.caller_app},
-            source={"kind": "staged", "bucket": UPLOADS_BUCKET, "key": staged_key},
-        )
-        return str(job.id)
-
 
 def _json_bytes(value: Any) -> bytes:
     return json.dumps(value, ensure_ascii=False).encode()
 
 
 @asynccontextmanager
-async def _temp_copy(data: bytes, filename: str) -> AsyncIterator[Path]:
+async def temp_copy(data: bytes, filename: str) -> AsyncIterator[Path]:
     """A private temp dir holding `data` under a neutral name that keeps the extension (docling needs it)."""
     with tempfile.TemporaryDirectory(prefix="aurora-ingest-") as tmp:
         path = Path(tmp) / f"upload{Path(safe_filename(filename)).suffix.lower()}"

@@ -85,7 +85,7 @@ async def ingest_file(
         real = resolve_allowed_path(path, state.settings.ingest.allowed_roots or default_roots())
         name = filename or real.name
         if not wait:
-            job_id = await ingest.enqueue_path(scope, real, filename=name, metadata=metadata)
+            job_id = await state.app.queue.enqueue_path(scope, real, filename=name, metadata=metadata)
             return _queued(job_id, name)
         result = await ingest.ingest_path(scope, real, filename=name, metadata=metadata, progress=ctx.report_progress)
     else:
@@ -96,7 +96,7 @@ async def ingest_file(
             with tempfile.TemporaryDirectory(prefix="aurora-mcp-") as tmp:
                 staged = Path(tmp) / f"upload{Path(filename).suffix.lower()}"
                 await anyio.Path(staged).write_bytes(data)
-                job_id = await ingest.enqueue_path(scope, staged, filename=filename, metadata=metadata)
+                job_id = await state.app.queue.enqueue_path(scope, staged, filename=filename, metadata=metadata)
             return _queued(job_id, filename)
         result = await ingest.ingest_bytes(
             scope, data, filename=filename, metadata=metadata, progress=ctx.report_progress

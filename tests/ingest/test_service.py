@@ -209,9 +209,9 @@ async def test_unicode_and_quoted_filenames_ingest_and_keep_their_name(
 async def test_a_queued_job_is_run_by_a_worker(aurora: Aurora, scope: TenantScope, tmp_path: Path) -> None:
     source = tmp_path / "queued.md"
     source.write_bytes(GUIDE)
-    job_id = await aurora.ingest.enqueue_path(scope, source, metadata=DocumentMetadata(project="q"))
+    job_id = await aurora.queue.enqueue_path(scope, source, metadata=DocumentMetadata(project="q"))
 
-    ran = await aurora.ingest.run_queued(once=True)
+    ran = await aurora.queue.run_queued(once=True)
 
     assert ran == 1
     view = await aurora.ingest.get_job(scope, job_id)
