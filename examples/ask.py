@@ -36,10 +36,10 @@ async def ask(question: str, followup: str, thread_id: str) -> int:
         _show("tools/call search_documents", {"query": question, "k": 3, "thread_id": thread_id})
         found = await session.call_tool("search_documents", {"query": question, "k": 3, "thread_id": thread_id})
         _show("answer (text)", _text(found))
-        if found.isError or not (found.structuredContent or {}).get("results"):
+        if found.is_error or not (found.structured_content or {}).get("results"):
             print("\nno cited result: ingest documents first (aurora-mcp ingest PATH)", file=sys.stderr)
             return 1
-        top = found.structuredContent["results"][0]
+        top = found.structured_content["results"][0]
 
         _show("tools/call get_outline", {"document_id": top["document_id"], "thread_id": thread_id})
         outline = await session.call_tool("get_outline", {"document_id": top["document_id"], "thread_id": thread_id})

@@ -17,3 +17,5 @@ else
 fi
 .venv/bin/aurora-mcp ingest "${docs[@]}" --project demo
 .venv/bin/python examples/ask.py "$@"
+echo >&2
+echo "[demo] the documents live in $AURORA_HOME; run 'export AURORA_HOME=$AURORA_HOME' to use them with aurora-mcp" >&2

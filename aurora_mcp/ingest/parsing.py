@@ -17,6 +17,7 @@ import anyio.to_thread
 from aurora_mcp.config import PdfPipeline
 from aurora_mcp.errors import ConfigurationError, FileRejected, IngestionFailed
 from aurora_mcp.ingest.formats import FORMATS, FileFormat, FileKind, decode_text, format_for, sniff
+from aurora_mcp.ingest.html_cleanup import strip_page_chrome
 from aurora_mcp.ingest.models import ParsedDocument, Section
 
 if TYPE_CHECKING:
@@ -108,6 +109,8 @@ class DoclingParser:
         if fmt.kind is FileKind.TEXT:
             doc, pipeline = _text_document(data, filename), "plain-text"
         else:
+            if fmt.kind is FileKind.HTML:
+                data = strip_page_chrome(data)
             result = self._convert(data, fmt, stem)
             doc, pipeline = result.document, "simple"
             if fmt.kind is FileKind.PDF:

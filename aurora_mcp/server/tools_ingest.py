@@ -40,8 +40,11 @@ class IngestOutcome(IngestResult):
 
 
 def default_roots() -> list[Path]:
-    """Folders readable by path when AURORA_ALLOWED_ROOTS is empty: where the server runs and the user's home."""
-    return [Path.cwd(), Path.home()]
+    """Folders readable by path when AURORA_ALLOWED_ROOTS is empty: where the server runs and the user's home.
+
+    Never the filesystem root: desktop clients often start servers from `/`, which would open every file.
+    """
+    return [p for p in (Path.cwd(), Path.home()) if p != Path(p.anchor)]
 
 
 @tool_errors("ingest_file")

@@ -233,3 +233,18 @@ def test_callout_boxes_of_a_manual_are_not_numbered_as_sections(tmp_path: Path) 
     assert parsed.title == "25.1. Routine Vacuuming"
     numbered = [(s.section_id, s.title) for s in parsed.sections]
     assert numbered == [("S1", "25.1.1. Basics"), ("S2", "25.1.2. Disk Space")]
+
+
+def test_navigation_bars_of_an_html_manual_are_not_indexed(tmp_path: Path) -> None:
+    page = tmp_path / "page.html"
+    page.write_text(
+        "<html><body><div class='navheader'><table><tr><td><a href='a.html'>Prev</a></td>"
+        "<td><a href='b.html'>Up</a></td><td><a href='c.html'>Next</a></td></tr></table></div>"
+        "<nav><a href='/'>Home</a></nav><h1>VACUUM</h1><p>VACUUM reclaims storage.</p><script>track()</script>"
+        "<div class='navfooter'><a href='a.html'>Prev</a> Home <a href='c.html'>Next</a></div></body></html>",
+        encoding="utf-8",
+    )
+    parsed = DoclingParser().parse_sync(page, "page.html")
+    assert "VACUUM reclaims storage." in parsed.markdown
+    for chrome in ("Prev", "Next", "Home", "track()"):
+        assert chrome not in parsed.markdown
