@@ -154,6 +154,7 @@ class BackupSettings(BaseSettings):
     model_config = _COMMON
 
     backup_keep: int = Field(default=7, ge=1, description="complete backups kept; older ones are pruned after each")
+    pg_bin_dir: Path | None = Field(default=None, description="folder of pg_dump/pg_restore; unset → searched")
 
 
 class AppSettings(BaseSettings):

@@ -65,3 +65,19 @@ class EmbeddingUnavailable(AuroraError):
 
 class Unauthorized(AuroraError):
     """Raised when a bearer token is missing or unknown."""
+
+
+class BackupNotFound(NotFound):
+    """Raised when a backup id has no manifest in the backups bucket (unknown, pruned, or never completed)."""
+
+
+class BackupCorrupt(AuroraError):
+    """Raised when a backup part is missing or its sha256 differs from the manifest; nothing has been changed."""
+
+
+class DeploymentNotEmpty(AuroraError):
+    """Raised when a restore targets a deployment that holds documents or points and `force` was not given."""
+
+
+class SecretUnavailable(ConfigurationError):
+    """Raised when a stored provider key cannot be encrypted or decrypted: no master key, or not the right one."""

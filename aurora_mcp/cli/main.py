@@ -37,7 +37,7 @@ def run_async(fn: Callable[..., Awaitable[int]], *args: Any) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from aurora_mcp.cli import admin_cmd, doctor_cmd, ingest_cmd, serve_cmd
+    from aurora_mcp.cli import admin_cmd, doctor_cmd, ingest_cmd, ops_cmd, serve_cmd
 
     parser = argparse.ArgumentParser(
         prog="aurora-mcp",
@@ -51,6 +51,7 @@ def build_parser() -> argparse.ArgumentParser:
     ingest_cmd.add_parsers(commands)
     admin_cmd.add_parsers(commands)
     doctor_cmd.add_parsers(commands)
+    ops_cmd.add_parsers(commands)  # after admin_cmd: it adds `tenant delete`
     return parser
 
 

@@ -201,3 +201,24 @@ class TokenIdentity(NamedTuple):
     tenant_id: uuid.UUID
     tenant_slug: str
     caller_app: str
+
+
+class ApiKeyInfo(_Row):
+    """`api_keys` without `key_cipher`: what may be shown of a tenant's provider key (never the secret)."""
+
+    id: uuid.UUID
+    tenant_id: uuid.UUID
+    provider: str
+    label: str | None = None
+    created_at: dt.datetime
+    last_used_at: dt.datetime | None = None
+
+
+class ApiKeyCipher(NamedTuple):
+    """A stored provider key as encrypted, with the row fields its associated data binds it to."""
+
+    id: uuid.UUID
+    tenant_id: uuid.UUID
+    provider: str
+    label: str | None
+    key_cipher: str

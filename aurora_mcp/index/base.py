@@ -5,9 +5,12 @@ from __future__ import annotations
 import uuid
 from abc import ABC, abstractmethod
 from enum import StrEnum
+from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, Field
+
+from aurora_mcp.errors import ConfigurationError
 
 DENSE_VECTOR = "dense"
 SPARSE_VECTOR = "bm25"
@@ -125,6 +128,26 @@ class VectorIndex(ABC):
 
     async def optimize(self) -> None:  # noqa: B027 - optional hook, engines that index in the background skip it
         """Build pending search indexes now (embedded engines); a no-op where the engine optimizes by itself."""
+
+    # Backups (aurora_mcp.ops): optional hooks, so an engine without them still serves queries.
+
+    async def count_all(self) -> int:
+        """Exact number of points of every tenant; only backups and restores look across tenants."""
+        raise ConfigurationError(f"{type(self).__name__} cannot count across tenants")
+
+    async def snapshot(self, target: Path) -> int:
+        """Write a consistent snapshot of the whole collection to the file `target`; returns the points it holds.
+
+        Writes of this process wait until the snapshot is taken, so it never holds half of an upsert.
+        """
+        raise ConfigurationError(f"{type(self).__name__} cannot take snapshots")
+
+    async def restore_snapshot(self, source: Path) -> None:
+        """Replace the whole collection with a file written by `snapshot` of the same engine.
+
+        Call it on an index that is not open (before `ensure_collection`): embedded engines swap their files.
+        """
+        raise ConfigurationError(f"{type(self).__name__} cannot restore snapshots")
 
     @abstractmethod
     async def ping(self) -> str:

@@ -7,6 +7,8 @@ import fcntl
 import json
 import os
 import re
+import shutil
+import uuid
 from collections.abc import Callable
 from importlib.metadata import version
 from pathlib import Path
@@ -43,6 +45,7 @@ from aurora_mcp.index.filters import (
     scope_of,
     tenant_scope,
 )
+from aurora_mcp.index.snapshots import pack_dir, replace_dir, unpack_dir
 
 T = TypeVar("T")
 _NAME_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
@@ -295,6 +298,50 @@ class EdgeVectorIndex(VectorIndex):
         shard = self._open_shard()
         if await self._run(shard.optimize):
             await self._run(shard.flush)
+
+    @override
+    async def count_all(self) -> int:
+        shard = self._open_shard()
+        return await self._run(shard.count, qe.CountRequest(exact=True))
+
+    @override
+    async def snapshot(self, target: Path) -> int:
+        """Close the shard (which flushes it), archive its folder, reopen it; every other call waits meanwhile.
+
+        The engine has no snapshot call of its own (only `unpack_snapshot` of a server's), and a closed shard is
+        the one state whose files are certain to be complete. The lock file stays ours throughout.
+        """
+        async with self._calls:
+            shard = self._open_shard()
+            points = await anyio.to_thread.run_sync(shard.count, qe.CountRequest(exact=True))
+            self._shard = None
+            try:
+                await anyio.to_thread.run_sync(shard.flush)
+                await anyio.to_thread.run_sync(shard.close)
+                await anyio.to_thread.run_sync(pack_dir, self._shard_dir, target)
+            finally:
+                self._shard = await anyio.to_thread.run_sync(self._open, self._dimension)
+        return points
+
+    @override
+    async def restore_snapshot(self, source: Path) -> None:
+        if self._shard is not None:
+            raise ConfigurationError("restore the edge index before opening it (ensure_collection)")
+
+        def swap() -> None:
+            self._take_lock()  # EngineBusy while a server or worker holds this shard
+            staging = self._root / f".{self._collection}.restore-{uuid.uuid4().hex[:8]}"
+            try:
+                unpack_dir(source, staging)
+                if not (staging / _CONFIG_FILE).exists():
+                    raise ConfigurationError(f"{source.name} is not a snapshot of an edge index (no {_CONFIG_FILE})")
+                replace_dir(self._shard_dir, staging)
+            finally:
+                shutil.rmtree(staging, ignore_errors=True)
+                self._release_lock()
+
+        async with self._calls:
+            await anyio.to_thread.run_sync(swap)
 
     @override
     async def ping(self) -> str:

@@ -6,6 +6,7 @@ import warnings
 from pathlib import Path
 from typing import Any
 
+import anyio.to_thread
 from qdrant_client import AsyncQdrantClient, models
 from qdrant_client.http.exceptions import ResponseHandlingException, UnexpectedResponse
 from typing_extensions import override
@@ -36,6 +37,7 @@ from aurora_mcp.index.filters import (
     scope_of,
     tenant_scope,
 )
+from aurora_mcp.index.snapshots import local_restore, local_snapshot, server_download, server_upload
 
 MEMORY = ":memory:"
 _PAGE = 256
@@ -278,6 +280,42 @@ class QdrantClientIndex(VectorIndex):
                 break
             start = int(records[-1].payload["chunk_index"]) + 1
         return hits
+
+    @override
+    async def count_all(self) -> int:
+        client = self._open_client()
+        return (await client.count(self._collection, exact=True)).count
+
+    @override
+    async def snapshot(self, target: Path) -> int:
+        """Server: the snapshot API, downloaded then deleted on the server. Local mode: a copy of its files.
+
+        The local copy runs on the event loop on purpose: local mode runs every call there too, so no upsert can
+        be half-applied while it is taken. On a multi-node cluster the API covers this node's shards only.
+        """
+        client = self._open_client()
+        if self._url is None:
+            if str(self._path) == MEMORY:
+                raise ConfigurationError("an in-memory Qdrant index cannot be snapshotted")
+            return local_snapshot(Path(self._path), self._collection, target)  # type: ignore[arg-type]
+        points = await self.count_all()
+        made = await client.create_snapshot(self._collection, wait=True)
+        if made is None:
+            raise ConfigurationError(f"Qdrant at {self._url} did not create a snapshot of {self._collection!r}")
+        try:
+            await server_download(self._url, self._api_key, self._collection, made.name, target)
+        finally:
+            await client.delete_snapshot(self._collection, made.name, wait=True)
+        return points
+
+    @override
+    async def restore_snapshot(self, source: Path) -> None:
+        if self._url is not None:
+            await server_upload(self._url, self._api_key, self._collection, source)
+            return
+        if self._client is not None or str(self._path) == MEMORY:
+            raise ConfigurationError("restore the local Qdrant folder before opening it (ensure_collection)")
+        await anyio.to_thread.run_sync(local_restore, Path(self._path), self._collection, source)  # type: ignore[arg-type]
 
     @override
     async def ping(self) -> str:

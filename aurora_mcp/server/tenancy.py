@@ -75,9 +75,7 @@ async def issue_token(app: Aurora, tenant_slug: str, caller_app: str, label: str
     row = await ApiTokenRepository().create(
         app.pool, tenant_id=str(tenant.id), caller_app=caller_app, token_sha256=hash_token(token), label=label
     )
-    return IssuedToken(
-        token=token, token_id=str(row.id), tenant_slug=tenant.slug, caller_app=caller_app, label=label
-    )
+    return IssuedToken(token=token, token_id=str(row.id), tenant_slug=tenant.slug, caller_app=caller_app, label=label)
 
 
 async def list_tokens(app: Aurora, tenant_slug: str) -> list[ApiToken]:

@@ -166,7 +166,5 @@ def register(server: MCPServer[Any]) -> None:
     # so all stay available on a read-only server, whose point is to protect the knowledge base.
     server.add_tool(get_outline, annotations=_annotations("Get a document outline", read_only=True, idempotent=True))
     server.add_tool(set_outline, annotations=_annotations("Remember your outline", read_only=False, idempotent=True))
-    server.add_tool(
-        resolve_followup, annotations=_annotations("Resolve a follow-up", read_only=True, idempotent=False)
-    )
+    server.add_tool(resolve_followup, annotations=_annotations("Resolve a follow-up", read_only=True, idempotent=False))
     server.add_tool(get_thread, annotations=_annotations("Show thread state", read_only=True, idempotent=True))

@@ -69,8 +69,14 @@ async def list_documents(
     """
     state, scope = await scope_of(ctx)
     page = await state.app.documents.list(
-        scope, status=status, project=project, workspace=workspace, tags_any=tags_any, search=search,
-        limit=limit, offset=offset,
+        scope,
+        status=status,
+        project=project,
+        workspace=workspace,
+        tags_any=tags_any,
+        search=search,
+        limit=limit,
+        offset=offset,
     )
     return structured(page, _render_page(page))
 

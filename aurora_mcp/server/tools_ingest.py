@@ -79,8 +79,13 @@ async def ingest_file(
         raise InvalidInput("give either path (a file on the server) or content with filename, not both or neither")
     state, scope = await scope_of(ctx)
     metadata = DocumentMetadata(
-        title=title, project=project, workspace=workspace, tags=tags or [], sensitivity=sensitivity,
-        source_app=source_app, external_id=external_id,
+        title=title,
+        project=project,
+        workspace=workspace,
+        tags=tags or [],
+        sensitivity=sensitivity,
+        source_app=source_app,
+        external_id=external_id,
     )
     ingest = state.app.ingest
     max_bytes = state.settings.ingest.max_file_bytes

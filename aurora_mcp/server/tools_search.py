@@ -38,7 +38,7 @@ _FILTERS_SCHEMA: dict[str, Any] = {
     "anyOf": [SearchFilters.model_json_schema(), {"type": "null"}],
     "default": None,
     "description": "Metadata filters, ANDed; a list means 'any of'. Unknown fields are refused. "
-    "Example: {\"project\": \"atlas\", \"file_ext\": [\"pdf\"], \"tags_any\": [\"hr\"]}.",
+    'Example: {"project": "atlas", "file_ext": ["pdf"], "tags_any": ["hr"]}.',
 }
 
 ANNOTATIONS = ToolAnnotations(

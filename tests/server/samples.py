@@ -58,10 +58,16 @@ def write_pdf(path: Path) -> Path:
     pdf.set_font("Helvetica", "B", 18)
     pdf.cell(0, 12, "Glacier Hydrology Notes", new_x="LMARGIN", new_y="NEXT")
     for heading, body in (
-        ("1 Meltwater channels", "Supraglacial meltwater channels carve the ice surface during the ablation "
-         "season and drain into moulins that feed the englacial drainage system. " * 3),
-        ("2 Proglacial lakes", "Proglacial lakes form behind terminal moraines; a moraine breach can release "
-         "a glacial lake outburst flood that travels tens of kilometres downstream. " * 3),
+        (
+            "1 Meltwater channels",
+            "Supraglacial meltwater channels carve the ice surface during the ablation "
+            "season and drain into moulins that feed the englacial drainage system. " * 3,
+        ),
+        (
+            "2 Proglacial lakes",
+            "Proglacial lakes form behind terminal moraines; a moraine breach can release "
+            "a glacial lake outburst flood that travels tens of kilometres downstream. " * 3,
+        ),
     ):
         pdf.set_font("Helvetica", "B", 14)
         pdf.cell(0, 10, heading, new_x="LMARGIN", new_y="NEXT")

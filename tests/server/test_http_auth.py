@@ -39,7 +39,10 @@ def free_port() -> int:
 
 def create_token(env: dict[str, str], tenant: str, app: str) -> str:
     done = subprocess.run(
-        [*CLI, "token", "create", "--tenant", tenant, "--app", app], env=env, capture_output=True, text=True,
+        [*CLI, "token", "create", "--tenant", tenant, "--app", app],
+        env=env,
+        capture_output=True,
+        text=True,
         timeout=CALL_TIMEOUT_S,
     )
     assert done.returncode == 0, done.stderr
@@ -55,7 +58,10 @@ def running_server(env: dict[str, str], transport: str, log: Path) -> Iterator[s
     with log.open("wb") as sink:
         process = subprocess.Popen(
             [*CLI, "serve", "--transport", transport, "--host", "127.0.0.1", "--port", str(port)],
-            env=env, stdout=sink, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+            env=env,
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
         )
     base = f"http://127.0.0.1:{port}"
     try:

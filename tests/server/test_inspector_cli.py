@@ -58,9 +58,16 @@ def test_the_inspector_lists_the_tools_and_calls_search_documents(server_env: di
     assert {"search_documents", "ingest_file", "get_outline", "resolve_followup"} <= names
 
     called = inspector(
-        server_env, tmp_path,
-        "--method", "tools/call", "--tool-name", "search_documents",
-        "--tool-arg", "query=how many vacation days per month", "--tool-arg", "k=3",
+        server_env,
+        tmp_path,
+        "--method",
+        "tools/call",
+        "--tool-name",
+        "search_documents",
+        "--tool-arg",
+        "query=how many vacation days per month",
+        "--tool-arg",
+        "k=3",
     )
     assert not called.get("isError"), called
     results = called["structuredContent"]["results"]

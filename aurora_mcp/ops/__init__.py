@@ -1,0 +1,1 @@
+"""Operations: backups and restores, encrypted provider keys, tenant administration."""
