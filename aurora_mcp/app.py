@@ -8,7 +8,7 @@ from types import TracebackType
 
 import asyncpg
 
-from aurora_mcp.config import AppSettings
+from aurora_mcp.config import AppSettings, EmbeddingProvider
 from aurora_mcp.conversation.service import ConversationService
 from aurora_mcp.db.migrate import check_schema, migrate
 from aurora_mcp.db.pool import open_pool
@@ -22,9 +22,10 @@ from aurora_mcp.ingest.chunking import SectionChunker
 from aurora_mcp.ingest.parsing import DoclingParser
 from aurora_mcp.ingest.queue import IngestQueue
 from aurora_mcp.ingest.service import IngestService
+from aurora_mcp.ops.secrets import KeyService
 from aurora_mcp.retrieval.query_log import QueryLogWriter
 from aurora_mcp.retrieval.service import RetrievalService
-from aurora_mcp.scope import TenantScope
+from aurora_mcp.scope import ProviderKeyResolver, TenantScope, no_provider_key
 from aurora_mcp.storage.base import ObjectStore
 from aurora_mcp.storage.factory import create_object_store
 
@@ -106,6 +107,7 @@ class Aurora:
         query_log = QueryLogWriter(pool)
         await self._stack.enter_async_context(query_log)
 
+        provider_key = self._provider_key_resolver(pool)
         parser = DoclingParser(pdf_pipeline=settings.ingest.pdf_pipeline)
         chunker = SectionChunker(self._embedder.token_counter(), max_tokens=settings.ingest.chunk_max_tokens)
         self.documents = DocumentService(pool=pool, index=index, store=store)
@@ -119,14 +121,31 @@ class Aurora:
             embedder=self._embedder,
             sparse=sparse,
             documents=self.documents,
+            provider_key=provider_key,
         )
         self.queue = IngestQueue(settings=settings.ingest, pool=pool, store=store, index=index, ingest=self.ingest)
         self.retrieval = RetrievalService(
-            pool=pool, index=index, embedder=self._embedder, sparse=sparse, query_log=query_log
+            pool=pool,
+            index=index,
+            embedder=self._embedder,
+            sparse=sparse,
+            query_log=query_log,
+            provider_key=provider_key,
         )
         self.conversation = ConversationService(
             pool=pool, documents=self.documents, retrieval=self.retrieval, query_log=query_log
         )
+
+    def _provider_key_resolver(self, pool: asyncpg.Pool) -> ProviderKeyResolver:
+        """A tenant's own OpenAI key (`aurora-mcp keys set`) when the embedder is OpenAI-compatible."""
+        if self.settings.embedding.embedding_provider is not EmbeddingProvider.OPENAI:
+            return no_provider_key
+        keys = KeyService(pool, self.settings.secrets)
+
+        async def tenant_key(scope: TenantScope) -> str | None:
+            return await keys.resolve_key(scope.tenant_id, "openai")
+
+        return tenant_key
 
     async def _database_dsn(self) -> str:
         url = self.settings.database.database_url

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 
@@ -12,3 +13,11 @@ class TenantScope:
     tenant_id: str
     tenant_slug: str
     caller_app: str
+
+
+# A tenant's own key for the embedding provider, or None to use the global one (local models never need one).
+ProviderKeyResolver = Callable[[TenantScope], Awaitable[str | None]]
+
+
+async def no_provider_key(scope: TenantScope) -> str | None:
+    return None

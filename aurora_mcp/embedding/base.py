@@ -26,11 +26,14 @@ class DenseEmbedder(ABC):
     dimension: int
 
     @abstractmethod
-    async def embed_documents(self, texts: Sequence[str]) -> list[list[float]]:
-        """Vectors for passages, in order; long texts are truncated to the model's window, never an error."""
+    async def embed_documents(self, texts: Sequence[str], *, api_key: str | None = None) -> list[list[float]]:
+        """Vectors for passages, in order; long texts are truncated to the model's window, never an error.
+
+        `api_key` is a tenant's own provider key for remote models (local models ignore it).
+        """
 
     @abstractmethod
-    async def embed_query(self, text: str) -> list[float]:
+    async def embed_query(self, text: str, *, api_key: str | None = None) -> list[float]:
         """Vector for one query (models with query prefixes apply them here)."""
 
     @abstractmethod

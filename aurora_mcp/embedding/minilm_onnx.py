@@ -82,14 +82,14 @@ class MiniLmOnnxEmbedder(DenseEmbedder):
         return self._tokenizer
 
     @override
-    async def embed_documents(self, texts: Sequence[str]) -> list[list[float]]:
+    async def embed_documents(self, texts: Sequence[str], *, api_key: str | None = None) -> list[list[float]]:
         if not texts:
             return []
         vectors = await anyio.to_thread.run_sync(self.embed_sync, list(texts))
         return vectors.tolist()
 
     @override
-    async def embed_query(self, text: str) -> list[float]:
+    async def embed_query(self, text: str, *, api_key: str | None = None) -> list[float]:
         # No query prefix: all-MiniLM-L6-v2 was trained symmetric.
         vectors = await anyio.to_thread.run_sync(self.embed_sync, [text])
         return vectors[0].tolist()

@@ -166,15 +166,15 @@ class OpenAICompatibleEmbedder(DenseEmbedder):
         return self.dimension
 
     @override
-    async def embed_documents(self, texts: Sequence[str]) -> list[list[float]]:
+    async def embed_documents(self, texts: Sequence[str], *, api_key: str | None = None) -> list[list[float]]:
         vectors: list[list[float]] = []
         for start in range(0, len(texts), self._batch_size):
-            vectors.extend(await self._post_batch(list(texts[start : start + self._batch_size])))
+            vectors.extend(await self._post_batch(list(texts[start : start + self._batch_size]), api_key=api_key))
         return vectors
 
     @override
-    async def embed_query(self, text: str) -> list[float]:
-        return (await self._post_batch([text]))[0]
+    async def embed_query(self, text: str, *, api_key: str | None = None) -> list[float]:
+        return (await self._post_batch([text], api_key=api_key))[0]
 
     @override
     def token_counter(self) -> TokenCounter:
@@ -184,7 +184,7 @@ class OpenAICompatibleEmbedder(DenseEmbedder):
     async def close(self) -> None:
         await self._client.aclose()
 
-    async def _post_batch(self, texts: list[str]) -> list[list[float]]:
+    async def _post_batch(self, texts: list[str], *, api_key: str | None = None) -> list[list[float]]:
         # OpenAI rejects empty strings in `input`; a space embeds as "nothing" without failing the whole batch.
         payload: dict[str, object] = {
             "model": self.model_name,
@@ -193,15 +193,19 @@ class OpenAICompatibleEmbedder(DenseEmbedder):
         }
         if self._requested_dimensions is not None:
             payload["dimensions"] = self._requested_dimensions
-        response = await self._post_with_retries(payload)
+        # A tenant's own key replaces the global one for this request only (the client is shared).
+        headers = {"Authorization": f"Bearer {api_key}"} if api_key else None
+        response = await self._post_with_retries(payload, headers)
         return self._parse(response, expected=len(texts))
 
-    async def _post_with_retries(self, payload: dict[str, object]) -> httpx.Response:
+    async def _post_with_retries(
+        self, payload: dict[str, object], headers: dict[str, str] | None = None
+    ) -> httpx.Response:
         failure, attempts = "", 0
         for attempt in range(self._max_attempts):
             attempts, wait = attempt + 1, None
             try:
-                response = await self._client.post(self._url, json=payload)
+                response = await self._client.post(self._url, json=payload, headers=headers)
             except httpx.TimeoutException:
                 failure = "timed out"
             except httpx.TransportError as exc:

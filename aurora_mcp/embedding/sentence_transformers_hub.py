@@ -83,13 +83,13 @@ class SentenceTransformersEmbedder(DenseEmbedder):
         return vectors.tolist()
 
     @override
-    async def embed_documents(self, texts: Sequence[str]) -> list[list[float]]:
+    async def embed_documents(self, texts: Sequence[str], *, api_key: str | None = None) -> list[list[float]]:
         if not texts:
             return []
         return await anyio.to_thread.run_sync(self._encode, [self._passage_prefix + t for t in texts])
 
     @override
-    async def embed_query(self, text: str) -> list[float]:
+    async def embed_query(self, text: str, *, api_key: str | None = None) -> list[float]:
         return (await anyio.to_thread.run_sync(self._encode, [self._query_prefix + text]))[0]
 
     @override

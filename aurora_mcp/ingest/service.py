@@ -31,7 +31,7 @@ from aurora_mcp.ingest.files import FileFacts, inspect_file
 from aurora_mcp.ingest.models import Chunk, ParsedDocument
 from aurora_mcp.ingest.parsing import DoclingParser
 from aurora_mcp.ingest.results import DocumentMetadata, IngestResult, JobView, ProgressCallback
-from aurora_mcp.scope import TenantScope
+from aurora_mcp.scope import ProviderKeyResolver, TenantScope, no_provider_key
 from aurora_mcp.storage.base import ARTIFACTS_BUCKET, UPLOADS_BUCKET, ObjectStore, object_key
 
 logger = logging.getLogger(__name__)
@@ -58,6 +58,7 @@ class IngestService:
         embedder: DenseEmbedder,
         sparse: SparseEncoder,
         documents: DocumentService,
+        provider_key: ProviderKeyResolver = no_provider_key,
     ) -> None:
         self._settings = settings
         self._pool = pool
@@ -68,6 +69,7 @@ class IngestService:
         self._embedder = embedder
         self._sparse = sparse
         self._documents = documents
+        self._provider_key = provider_key
         self._docs = DocumentRepository()
         self._artifacts = ArtifactRepository()
         self._jobs = JobRepository()
@@ -245,7 +247,7 @@ class IngestService:
         await report(0.4, 1.0, f"{len(chunks)} chunk(s); embedding")
 
         stage = time.perf_counter()
-        points = await self._embed(doc_id, tenant, chunks, report)
+        points = await self._embed(doc_id, tenant, chunks, report, api_key=await self._provider_key(scope))
         metrics["seconds_embed"] = round(time.perf_counter() - stage, 3)
 
         stage = time.perf_counter()
@@ -296,12 +298,14 @@ class IngestService:
             written.append(info.uri)
         return written[0], written[1]
 
-    async def _embed(self, doc_id: str, tenant: str, chunks: list[Chunk], report: ProgressCallback) -> list[ChunkPoint]:
+    async def _embed(
+        self, doc_id: str, tenant: str, chunks: list[Chunk], report: ProgressCallback, *, api_key: str | None
+    ) -> list[ChunkPoint]:
         points: list[ChunkPoint] = []
         for start in range(0, len(chunks), EMBED_BATCH):
             batch = chunks[start : start + EMBED_BATCH]
             texts = [c.embed_text for c in batch]
-            dense = await self._embedder.embed_documents(texts)
+            dense = await self._embedder.embed_documents(texts, api_key=api_key)
             sparse = self._sparse.encode_documents(texts)
             for chunk, dvec, svec in zip(batch, dense, sparse, strict=True):
                 points.append(

@@ -21,7 +21,7 @@ from aurora_mcp.retrieval.models import (
     SearchResponse,
 )
 from aurora_mcp.retrieval.query_log import QueryLogWriter
-from aurora_mcp.scope import TenantScope
+from aurora_mcp.scope import ProviderKeyResolver, TenantScope, no_provider_key
 
 # Weighted RRF: BM25 is the stronger single signal on technical manuals (bench/quality.py), so it weighs more.
 DENSE_WEIGHT = 1.0
@@ -41,12 +41,14 @@ class RetrievalService:
         query_log: QueryLogWriter,
         dense_weight: float = DENSE_WEIGHT,
         sparse_weight: float = SPARSE_WEIGHT,
+        provider_key: ProviderKeyResolver = no_provider_key,
     ) -> None:
         self._pool = pool
         self._index = index
         self._embedder = embedder
         self._sparse = sparse
         self._query_log = query_log
+        self._provider_key = provider_key
         self._documents = DocumentRepository()
         self._threads = ThreadStateRepository()
         self.dense_weight = dense_weight
@@ -133,7 +135,7 @@ class RetrievalService:
     async def _search_once(
         self, scope: TenantScope, request: SearchRequest, query_text: str, filters: SearchFilters
     ) -> list[IndexHit]:
-        dense = await self._embedder.embed_query(query_text)
+        dense = await self._embedder.embed_query(query_text, api_key=await self._provider_key(scope))
         sparse = self._sparse.encode_query(query_text)
         # Only stopwords or symbols: BM25 has nothing to say, so an empty prefetch must not dilute the fusion.
         empty_sparse = not sparse.indices and request.mode is SearchMode.HYBRID
