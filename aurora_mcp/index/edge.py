@@ -45,6 +45,7 @@ from aurora_mcp.index.filters import (
     scope_of,
     tenant_scope,
 )
+from aurora_mcp.index.mmr import mmr_order
 from aurora_mcp.index.snapshots import pack_dir, replace_dir, unpack_dir
 
 T = TypeVar("T")
@@ -86,22 +87,29 @@ def _request(query: HybridQuery, scope: Scope) -> qe.QueryRequest:
         fusion = qe.Fusion.Rrf(k=RRF_K, weights=[query.dense_weight, query.sparse_weight])
         if query.mmr_lambda is None:
             return qe.QueryRequest(prefetches=[dense, sparse], query=fusion, **common)
-        sources = [qe.Prefetch(limit=n, prefetches=[dense, sparse], query=fusion, filter=flt)]
-    elif query.mode is SearchMode.DENSE:
-        if query.mmr_lambda is None:
-            return qe.QueryRequest(query=qe.Query.Nearest(query.dense, using=DENSE_VECTOR), **common)
-        sources = [dense]
-    else:
+        # MMR over the fused ranking is done by `mmr_order` (see index/mmr.py): n candidates with their vectors.
+        return qe.QueryRequest(
+            prefetches=[dense, sparse], query=fusion, **{**common, "limit": n, "with_vector": [DENSE_VECTOR]}
+        )
+    if query.mode is SearchMode.SPARSE:
         if query.mmr_lambda is None:
             return qe.QueryRequest(query=sparse.query, params=idf, **common)
-        sources = [sparse]
-    # MMR always works on the dense vectors: the engine refuses it on a sparse vector ("vector data config for
-    # vector bm25 not found"), and dense similarity is what tells near-duplicate chunks apart. So in every mode
-    # the earlier stages choose the candidates and MMR orders them; hit scores are then dense cosine similarities.
-    # Edge's `lambda_` is the classic MMR lambda (1 = pure relevance, measured), unlike the server API's
-    # `diversity`, so `mmr_lambda` passes through unchanged.
+        return qe.QueryRequest(query=sparse.query, params=idf, **{**common, "limit": n, "with_vector": [DENSE_VECTOR]})
+    if query.mmr_lambda is None:
+        return qe.QueryRequest(query=qe.Query.Nearest(query.dense, using=DENSE_VECTOR), **common)
+    # Dense mode: the engine's own MMR is right here (its relevance is the dense similarity). Edge's `lambda_` is
+    # the classic MMR lambda (1 = pure relevance, measured), so `mmr_lambda` passes through unchanged.
     mmr = qe.Mmr(query.dense, lambda_=query.mmr_lambda, candidates_limit=n, using=DENSE_VECTOR)
-    return qe.QueryRequest(prefetches=sources, query=mmr, **common)
+    return qe.QueryRequest(prefetches=[dense], query=mmr, **common)
+
+
+def _python_mmr(query: HybridQuery) -> bool:
+    return query.mmr_lambda is not None and query.mode is not SearchMode.DENSE
+
+
+def _dense_of(point: Any) -> list[float]:
+    vector = point.vector
+    return list(vector[DENSE_VECTOR] if isinstance(vector, dict) else vector)
 
 
 def _hit(point: Any) -> IndexHit:
@@ -256,7 +264,13 @@ class EdgeVectorIndex(VectorIndex):
     async def query(self, query: HybridQuery) -> list[IndexHit]:
         shard = self._open_shard()
         request = _request(query, check_query(query, self._dimension))
-        return [_hit(p) for p in await self._run(shard.query, request)]
+        points = await self._run(shard.query, request)
+        if _python_mmr(query) and points:
+            order = mmr_order(
+                [p.score for p in points], [_dense_of(p) for p in points], k=query.k, lambda_=query.mmr_lambda or 0.0
+            )
+            points = [points[i] for i in order]
+        return [_hit(p) for p in points]
 
     @override
     async def count(self, flt: IndexFilter) -> int:

@@ -37,6 +37,7 @@ from aurora_mcp.index.filters import (
     scope_of,
     tenant_scope,
 )
+from aurora_mcp.index.mmr import mmr_order
 from aurora_mcp.index.snapshots import local_restore, local_snapshot, server_download, server_upload
 
 MEMORY = ":memory:"
@@ -78,21 +79,29 @@ def _query_args(query: HybridQuery, scope: Scope) -> dict[str, Any]:
         fusion = models.RrfQuery(rrf=models.Rrf(k=RRF_K, weights=[query.dense_weight, query.sparse_weight]))
         if query.mmr_lambda is None:
             return {"prefetch": [dense, sparse], "query": fusion, **common}
-        sources = [models.Prefetch(prefetch=[dense, sparse], query=fusion, limit=n, filter=flt)]
-    elif query.mode is SearchMode.DENSE:
+        # MMR over the fused ranking is done by `mmr_order` (see index/mmr.py): n candidates with their vectors.
+        return {"prefetch": [dense, sparse], "query": fusion, **common, "limit": n, "with_vectors": [DENSE_VECTOR]}
+    if query.mode is SearchMode.SPARSE:
+        sparse_args = {"query": sparse.query, "using": SPARSE_VECTOR, "search_params": idf, **common}
         if query.mmr_lambda is None:
-            return {"query": query.dense, "using": DENSE_VECTOR, **common}
-        sources = [dense]
-    else:
-        if query.mmr_lambda is None:
-            return {"query": sparse.query, "using": SPARSE_VECTOR, "search_params": idf, **common}
-        sources = [sparse]
-    # MMR on the dense vectors in every mode, as on edge (which cannot run it on a sparse vector): earlier stages
-    # pick the candidates, MMR orders them, and hit scores become dense cosine similarities. Qdrant's Mmr takes
-    # `diversity` (1 = all diversity), the complement of the classic lambda: diversity = 1 - mmr_lambda.
+            return sparse_args
+        return {**sparse_args, "limit": n, "with_vectors": [DENSE_VECTOR]}
+    if query.mmr_lambda is None:
+        return {"query": query.dense, "using": DENSE_VECTOR, **common}
+    # Dense mode: Qdrant's own MMR is right here (its relevance is the dense similarity). It takes `diversity`
+    # (1 = all diversity), the complement of the classic lambda: diversity = 1 - mmr_lambda.
     mmr = models.Mmr(diversity=1.0 - query.mmr_lambda, candidates_limit=n)
     nearest = models.NearestQuery(nearest=query.dense, mmr=mmr)
-    return {"prefetch": sources, "query": nearest, "using": DENSE_VECTOR, **common}
+    return {"prefetch": [dense], "query": nearest, "using": DENSE_VECTOR, **common}
+
+
+def _python_mmr(query: HybridQuery) -> bool:
+    return query.mmr_lambda is not None and query.mode is not SearchMode.DENSE
+
+
+def _dense_of(point: Any) -> list[float]:
+    vector = point.vector
+    return list(vector[DENSE_VECTOR] if isinstance(vector, dict) else vector)
 
 
 def _hit(point: Any) -> IndexHit:
@@ -250,7 +259,13 @@ class QdrantClientIndex(VectorIndex):
         client = self._open_client()
         args = _query_args(query, check_query(query, self._dimension))
         response = await client.query_points(self._collection, **args)
-        return [_hit(p) for p in response.points]
+        points = response.points
+        if _python_mmr(query) and points:
+            order = mmr_order(
+                [p.score for p in points], [_dense_of(p) for p in points], k=query.k, lambda_=query.mmr_lambda or 0.0
+            )
+            points = [points[i] for i in order]
+        return [_hit(p) for p in points]
 
     @override
     async def count(self, flt: IndexFilter) -> int:
