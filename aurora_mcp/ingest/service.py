@@ -247,7 +247,7 @@ class IngestService:
         await report(0.4, 1.0, f"{len(chunks)} chunk(s); embedding")
 
         stage = time.perf_counter()
-        points = await self._embed(doc_id, tenant, chunks, report, api_key=await self._provider_key(scope))
+        points = await self._embed(doc_id, tenant, chunks, report, title=title, api_key=await self._provider_key(scope))
         metrics["seconds_embed"] = round(time.perf_counter() - stage, 3)
 
         stage = time.perf_counter()
@@ -299,14 +299,21 @@ class IngestService:
         return written[0], written[1]
 
     async def _embed(
-        self, doc_id: str, tenant: str, chunks: list[Chunk], report: ProgressCallback, *, api_key: str | None
+        self,
+        doc_id: str,
+        tenant: str,
+        chunks: list[Chunk],
+        report: ProgressCallback,
+        *,
+        title: str | None,
+        api_key: str | None,
     ) -> list[ChunkPoint]:
         points: list[ChunkPoint] = []
         for start in range(0, len(chunks), EMBED_BATCH):
             batch = chunks[start : start + EMBED_BATCH]
             texts = [c.embed_text for c in batch]
             dense = await self._embedder.embed_documents(texts, api_key=api_key)
-            sparse = self._sparse.encode_documents(texts)
+            sparse = self._sparse.encode_documents([_with_title(title, text) for text in texts])
             for chunk, dvec, svec in zip(batch, dense, sparse, strict=True):
                 points.append(
                     ChunkPoint(
@@ -361,6 +368,17 @@ class IngestService:
             await self._jobs.fail(self._pool, tenant, job_id, error)
         except Exception:  # the original error matters more; log this one and let that propagate
             logger.exception("could not record the failure of job %s", job_id)
+
+
+def _with_title(title: str | None, embed_text: str) -> str:
+    """What BM25 indexes: the document title, then the chunk with its headings.
+
+    Queries often name the document ("VACUUM", "pg_dump options") rather than words of the passage; bench/bm25_lab.py
+    measured BM25 nDCG@10 0.635 → 0.653 and hybrid 0.656 → 0.669 on the PostgreSQL manual with the title added.
+    """
+    if not title or embed_text.startswith(title):
+        return embed_text
+    return f"{title}\n{embed_text}"
 
 
 def _json_bytes(value: Any) -> bytes:

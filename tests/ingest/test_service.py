@@ -239,3 +239,14 @@ def test_paths_outside_the_allowed_roots_are_refused(tmp_path: Path) -> None:
         resolve_allowed_path(str(link), [root])
     with pytest.raises(FileRejected, match="absolute path"):
         resolve_allowed_path("docs/ok.md", [root])
+
+
+async def test_bm25_finds_a_chunk_by_its_document_title(aurora: Aurora, scope: TenantScope) -> None:
+    meta = DocumentMetadata(title="Quarterly Zanzibar review")
+    result = await aurora.ingest.ingest_bytes(scope, GUIDE, filename="guide.md", metadata=meta)
+
+    found = await aurora.retrieval.search(scope, SearchRequest(query="zanzibar", mode="sparse", mmr_lambda=None))
+
+    assert result.status == "done"
+    assert found.results and all("Zanzibar" not in c.text for c in found.results)
+    assert found.results[0].document_id == result.document_id
