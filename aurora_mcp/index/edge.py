@@ -45,7 +45,7 @@ from aurora_mcp.index.filters import (
     scope_of,
     tenant_scope,
 )
-from aurora_mcp.index.mmr import mmr_order
+from aurora_mcp.index.mmr import reorder_candidates
 from aurora_mcp.index.snapshots import pack_dir, replace_dir, unpack_dir
 
 T = TypeVar("T")
@@ -101,15 +101,6 @@ def _request(query: HybridQuery, scope: Scope) -> qe.QueryRequest:
     # the classic MMR lambda (1 = pure relevance, measured), so `mmr_lambda` passes through unchanged.
     mmr = qe.Mmr(query.dense, lambda_=query.mmr_lambda, candidates_limit=n, using=DENSE_VECTOR)
     return qe.QueryRequest(prefetches=[dense], query=mmr, **common)
-
-
-def _python_mmr(query: HybridQuery) -> bool:
-    return query.mmr_lambda is not None and query.mode is not SearchMode.DENSE
-
-
-def _dense_of(point: Any) -> list[float]:
-    vector = point.vector
-    return list(vector[DENSE_VECTOR] if isinstance(vector, dict) else vector)
 
 
 def _hit(point: Any) -> IndexHit:
@@ -264,12 +255,7 @@ class EdgeVectorIndex(VectorIndex):
     async def query(self, query: HybridQuery) -> list[IndexHit]:
         shard = self._open_shard()
         request = _request(query, check_query(query, self._dimension))
-        points = await self._run(shard.query, request)
-        if _python_mmr(query) and points:
-            order = mmr_order(
-                [p.score for p in points], [_dense_of(p) for p in points], k=query.k, lambda_=query.mmr_lambda or 0.0
-            )
-            points = [points[i] for i in order]
+        points = reorder_candidates(query, await self._run(shard.query, request))
         return [_hit(p) for p in points]
 
     @override

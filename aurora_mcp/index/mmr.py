@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any, TypeVar
 
 import numpy as np
+
+from aurora_mcp.index.base import DENSE_VECTOR, HybridQuery, SearchMode
+
+Point = TypeVar("Point")
 
 # Hand-written on purpose: Qdrant's Mmr scores relevance by the dense vector alone, so on top of a hybrid (RRF) or
 # BM25 ranking it throws that ranking away and returns dense-only order. bench/quality.py measured hybrid nDCG@10
@@ -44,3 +49,20 @@ def mmr_order(relevance: Sequence[float], vectors: Sequence[Sequence[float]], *,
         available[best] = False
         redundancy = np.maximum(redundancy, similarity[best])
     return chosen
+
+
+def reorder_candidates(query: HybridQuery, points: list[Point]) -> list[Point]:
+    """The engine's candidates in MMR order when this query's MMR runs here (hybrid or sparse mode), else as is.
+
+    Points are the engines' scored points fetched with their dense vector (`with_vector(s)=["dense"]`).
+    """
+    if query.mmr_lambda is None or query.mode is SearchMode.DENSE or not points:
+        return points
+    relevance = [float(getattr(p, "score", 0.0) or 0.0) for p in points]
+    vectors = [_dense_of(p) for p in points]
+    return [points[i] for i in mmr_order(relevance, vectors, k=query.k, lambda_=query.mmr_lambda)]
+
+
+def _dense_of(point: Any) -> list[float]:
+    vector = point.vector
+    return list(vector[DENSE_VECTOR] if isinstance(vector, dict) else vector)

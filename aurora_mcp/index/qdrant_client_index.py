@@ -37,7 +37,7 @@ from aurora_mcp.index.filters import (
     scope_of,
     tenant_scope,
 )
-from aurora_mcp.index.mmr import mmr_order
+from aurora_mcp.index.mmr import reorder_candidates
 from aurora_mcp.index.snapshots import local_restore, local_snapshot, server_download, server_upload
 
 MEMORY = ":memory:"
@@ -93,15 +93,6 @@ def _query_args(query: HybridQuery, scope: Scope) -> dict[str, Any]:
     mmr = models.Mmr(diversity=1.0 - query.mmr_lambda, candidates_limit=n)
     nearest = models.NearestQuery(nearest=query.dense, mmr=mmr)
     return {"prefetch": [dense], "query": nearest, "using": DENSE_VECTOR, **common}
-
-
-def _python_mmr(query: HybridQuery) -> bool:
-    return query.mmr_lambda is not None and query.mode is not SearchMode.DENSE
-
-
-def _dense_of(point: Any) -> list[float]:
-    vector = point.vector
-    return list(vector[DENSE_VECTOR] if isinstance(vector, dict) else vector)
 
 
 def _hit(point: Any) -> IndexHit:
@@ -259,13 +250,7 @@ class QdrantClientIndex(VectorIndex):
         client = self._open_client()
         args = _query_args(query, check_query(query, self._dimension))
         response = await client.query_points(self._collection, **args)
-        points = response.points
-        if _python_mmr(query) and points:
-            order = mmr_order(
-                [p.score for p in points], [_dense_of(p) for p in points], k=query.k, lambda_=query.mmr_lambda or 0.0
-            )
-            points = [points[i] for i in order]
-        return [_hit(p) for p in points]
+        return [_hit(p) for p in reorder_candidates(query, response.points)]
 
     @override
     async def count(self, flt: IndexFilter) -> int:
