@@ -119,7 +119,7 @@ def _persisted_dense_size(shard_dir: Path) -> int | None:
 def _mismatch(collection: str, existing: int | str, wanted: int) -> DimensionMismatch:
     return DimensionMismatch(
         f"index collection {collection!r} holds {existing}-d dense vectors but the embedder makes {wanted}-d ones; "
-        "set AURORA_COLLECTION to a new name, or run `aurora-mcp reindex` to rebuild it with the current embedder"
+        "set AURORA_COLLECTION to a new name and ingest the documents again, or go back to the embedder that built it"
     )
 
 

@@ -135,7 +135,7 @@ def _check_dense(vector: list[float], dimension: int, what: str) -> None:
     if len(vector) != dimension:
         raise DimensionMismatch(
             f"{what} has {len(vector)} dimensions but the collection holds {dimension}-d vectors; "
-            "the embedder changed: set AURORA_COLLECTION to a new name or run `aurora-mcp reindex`"
+            "the embedder changed: set AURORA_COLLECTION to a new name and ingest the documents again"
         )
 
 

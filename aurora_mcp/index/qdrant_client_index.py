@@ -102,7 +102,7 @@ def _hit(point: Any) -> IndexHit:
 def _mismatch(collection: str, existing: int | str, wanted: int) -> DimensionMismatch:
     return DimensionMismatch(
         f"index collection {collection!r} holds {existing}-d dense vectors but the embedder makes {wanted}-d ones; "
-        "set AURORA_COLLECTION to a new name, or run `aurora-mcp reindex` to rebuild it with the current embedder"
+        "set AURORA_COLLECTION to a new name and ingest the documents again, or go back to the embedder that built it"
     )
 
 
@@ -188,7 +188,7 @@ class QdrantClientIndex(VectorIndex):
         if SPARSE_VECTOR not in (info.config.params.sparse_vectors or {}):
             raise ConfigurationError(
                 f"index collection {self._collection!r} has no {SPARSE_VECTOR!r} sparse vector; set "
-                "AURORA_COLLECTION to a new name, or run `aurora-mcp reindex`"
+                "AURORA_COLLECTION to a new name and ingest the documents again"
             )
         await self._ensure_payload_indexes(client, set(info.payload_schema or {}))
         self._dimension = dense_dimension

@@ -117,11 +117,11 @@ async def test_a_dimension_mismatch_is_refused_with_the_fix_in_the_message(engin
     await idx.ensure_collection(DIM)
     with pytest.raises(DimensionMismatch, match="AURORA_COLLECTION"):
         await idx.ensure_collection(DIM + 1)
-    with pytest.raises(DimensionMismatch, match="reindex"):
+    with pytest.raises(DimensionMismatch, match="ingest the documents again"):
         await idx.upsert([Tenant().chunk(doc_id(), 0, unit(*[1.0] * (DIM + 1)), terms(1))])
     await idx.close()
     reopened = ENGINES[engine](tmp_path)
-    with pytest.raises(DimensionMismatch, match=r"8-d .* 16-d .*AURORA_COLLECTION.*aurora-mcp reindex"):
+    with pytest.raises(DimensionMismatch, match=r"8-d .* 16-d .*AURORA_COLLECTION.*ingest the documents again"):
         await reopened.ensure_collection(16)
     await reopened.close()
 
