@@ -1,12 +1,13 @@
 """What would lift the sparse side: BM25 variants replayed in memory on the product's own chunks, then fused.
 
-    python -m bench.bm25_lab [--results bench/results/quality-….json]   (after `python -m bench.quality`)
+    python -m bench.bm25_lab [--results bench/results/quality-….json] [--dense-title]   (after bench.quality)
 
 Reads the chunks the product indexed (payload text and heading path, scrolled from bench/data/quality-home), encodes
 them with the product's own BM25 tokenizer (`Bm25SparseEncoder`, so stemming and term ids are identical) and scores
 with Qdrant's IDF formula, so the first row reproduces the product's BM25. Other rows change one thing: the document
 title in the indexed text, exact average length, k1 / b, whole sections instead of chunks. Each variant is then fused
-(Qdrant RRF, offline) with the product's measured dense ranking from the quality results file.
+(Qdrant RRF, offline) with the product's measured dense ranking from the quality results file. `--dense-title`
+re-embeds every chunk as title + headings + text (minutes) and fuses that with the titled BM25.
 """
 
 from __future__ import annotations

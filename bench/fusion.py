@@ -120,10 +120,12 @@ def fusion_study(runs: dict[str, dict[str, Any]], queries: list, cfgs: list) -> 
     out.append("Anatomy of the queries where the default hybrid ranks worse than BM25 alone:\n")
     out.append(table(["case", "queries"], buckets.most_common()))
 
-    # Replay: other fusion rules on the same two rankings.
-    grid: list[tuple[str, Fuser]] = [(f"replay of product default (RRF k=2, {default.dense_weight:g}:"
+    # Replay: other fusion rules on the same two rankings, starting with the product's own (to check the replay).
+    from aurora_mcp.index.filters import RRF_K
+
+    grid: list[tuple[str, Fuser]] = [(f"replay of product default (RRF k={RRF_K}, {default.dense_weight:g}:"
                                       f"{default.sparse_weight:g}, n={default.fetch_k})",
-                                      rrf(default.dense_weight, default.sparse_weight, 2, default.fetch_k))]
+                                      rrf(default.dense_weight, default.sparse_weight, RRF_K, default.fetch_k))]
     for k in (2, 10, 60):
         for sw in (1.0, 1.5, 2.0, 3.0, 5.0):
             grid.append((f"RRF k={k}, 1:{sw:g}, n=40", rrf(1.0, sw, k, 40)))

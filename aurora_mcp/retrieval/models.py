@@ -13,7 +13,7 @@ from aurora_mcp.index.base import IndexFilter, SearchMode
 # (nDCG@10 0.656 vs 0.657 without, index terms; 0.341 vs 0.342, questions) while still breaking ties between
 # near-duplicate chunks; λ=0.7 cost 0.007 / 0.013 and a tenth of recall@100 on questions. fetch_k 100 gained 0.002.
 DEFAULT_K = 8
-DEFAULT_FETCH_K = 40
+DEFAULT_FETCH_K = 100
 DEFAULT_MMR_LAMBDA = 0.9
 MAX_QUERY_CHARS = 2000
 
